@@ -273,6 +273,30 @@ emit_text(enum ig_log_level level, const char *msg, json_t *extra)
 	free(kv);
 }
 
+/* Redacts secrets inside string values before encoding, where escaping could hide them. */
+static void
+redact_values(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	char *s;
+
+	if (json_is_string(v)) {
+		if ((s = strdup(json_string_value(v))) == NULL)
+			return;
+		ig_log_redact(s);
+		json_string_set(v, s);
+		free(s);
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+			redact_values(item);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			redact_values(item);
+	}
+}
+
 static void
 vlog(enum ig_log_level level, json_t *extra, const char *fmt, va_list ap)
 {
@@ -284,6 +308,8 @@ vlog(enum ig_log_level level, json_t *extra, const char *fmt, va_list ap)
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	ig_log_redact(msg);
+	if (L.nsecrets > 0)
+		redact_values(extra);
 	if (L.json)
 		emit_json(level, msg, extra);
 	else
