@@ -148,9 +148,9 @@ ig_http_retry_after(const char *v, time_t now)
 		v++;
 	for (p = v; isdigit((unsigned char)*p); p++)
 		;
-	if (p != v) {
+	if (p != v) {	/* delta-seconds: digits only */
 		errno = 0;
-		s = strtod(v, &end);
+		s = (double)strtol(v, &end, 10);
 		while (isspace((unsigned char)*end))
 			end++;
 		return *end == '\0' && errno == 0 ? s : -1;

@@ -199,12 +199,15 @@ ig_log_redact(char *s)
 
 	for (i = 0; i < L.nsecrets; i++) {
 		slen = strlen(L.secrets[i]);
-		while ((p = strstr(s, L.secrets[i])) != NULL) {
+		p = s;
+		while ((p = strstr(p, L.secrets[i])) != NULL) {
 			if (slen >= rlen) {
 				memcpy(p, REDACTED, rlen);
 				memmove(p + rlen, p + slen, strlen(p + slen) + 1);
+				p += rlen;
 			} else {
-				memset(p, '*', slen);
+				memset(p, '*', slen);	/* the line must not grow */
+				p += slen;
 			}
 		}
 	}
@@ -289,8 +292,20 @@ redact_values(json_t *v)
 		json_string_set(v, s);
 		free(s);
 	} else if (json_is_object(v)) {
-		json_object_foreach(v, key, item)
+		json_t *copy = json_object();
+		char *k;
+
+		json_object_foreach(v, key, item) {
+			if ((k = strdup(key)) == NULL)
+				continue;
 			redact_values(item);
+			ig_log_redact(k);
+			json_object_set(copy, k, item);
+			free(k);
+		}
+		json_object_clear(v);
+		json_object_update(v, copy);	/* keeps insertion order */
+		json_decref(copy);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, item)
 			redact_values(item);

@@ -30,7 +30,10 @@ void	ig_log_init(const char *service);
 void	ig_log_reset(void);
 /* Sends log lines to fp instead of stderr (tests, svc-cgi). Borrows fp. */
 void	ig_log_set_stream(FILE *fp);
-/* Registers a secret to redact; copies it.  Strings under 4 bytes are ignored. */
+/*
+ * Registers a secret to redact; copies it.  Strings under 4 bytes are
+ * ignored; secrets shorter than "[redacted]" become asterisks.
+ */
 void	ig_log_secret(const char *secret);
 const char *ig_log_request_id(void);
 int	ig_log_enabled(enum ig_log_level level);

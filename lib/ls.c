@@ -52,14 +52,6 @@ all(const char *s, const char *extra)
 }
 
 static int
-is_loopback(const char *url)
-{
-	return strncmp(url, "http://127.", 11) == 0 ||
-	    strncmp(url, "http://localhost", 16) == 0 ||
-	    strncmp(url, "http://[::1]", 12) == 0;
-}
-
-static int
 check_url(const char *name, const char *v, struct ig_err *e)
 {
 	if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
@@ -116,7 +108,6 @@ base_url(struct ig_ls_config *c, const char *prefix, struct ig_err *e)
 		if (check_url("LIGHTSPEED_API_URL", url, e) == -1)
 			return -1;
 		snprintf(buf, sizeof(buf), "%s", url);
-		c->sandbox = is_loopback(url);
 	} else if (c->series == IG_LS_RSERIES)
 		snprintf(buf, sizeof(buf), "%s", R_BASE);
 	else if (prefix == NULL)
@@ -179,7 +170,7 @@ ig_ls_config_env(struct ig_ls_config *c, struct ig_err *e)
 		c->window_s = strtod(w, &end);
 		if (*end != '\0' || !(c->window_s > 0 && c->window_s <= 3600))
 			return ig_err_set(e, IG_EX_CONFIG,
-			    "INTEGRATION_LS_WINDOW must be a number of seconds from 0 to 3600");
+			    "INTEGRATION_LS_WINDOW must be a number of seconds above 0 and at most 3600");
 	}
 	if (choose_series(c, prefix, e) == -1 || base_url(c, prefix, e) == -1)
 		return -1;
@@ -299,12 +290,25 @@ out:
 }
 
 int
+ig_ls_run_wanted(const struct ig_ls_run *r, ig_ts ts)
+{
+	return ts >= r->q->since && (r->q->until == 0 || ts <= r->q->until);
+}
+
+int
+ig_ls_run_full(const struct ig_ls_run *r)
+{
+	return r->q->limit > 0 &&
+	    r->st->sales + r->npage >= (unsigned long)r->q->limit;
+}
+
+int
 ig_ls_run_keep(struct ig_ls_run *r, struct ig_ls_sale *s)
 {
 	struct ig_ls_sale *np;
 	size_t ns;
 
-	if (s->ts < r->q->since || (r->q->until != 0 && s->ts > r->q->until)) {
+	if (!ig_ls_run_wanted(r, s->ts)) {
 		ig_ls_sale_release(s);
 		return 0;
 	}
@@ -352,10 +356,13 @@ ig_ls_run_flush(struct ig_ls_run *r, struct ig_err *e)
 	size_t i;
 	int full = 0, rc = 0;
 
-	qsort(r->page, r->npage, sizeof(r->page[0]), by_time);
+	if (r->npage > 1)
+		qsort(r->page, r->npage, sizeof(r->page[0]), by_time);
 	for (i = 0; i < r->npage; i++) {
 		if (full || ig_ls_sale_write(&r->page[i], r->out) == -1) {
-			if (!full)
+			if (!full && errno == EPIPE)
+				r->st->closed = 1;
+			else if (!full)
 				rc = ig_err_errno(e, IG_EX_IOERR, "cannot write rows");
 			full = 1;
 			ig_ls_sale_release(&r->page[i]);
@@ -370,9 +377,13 @@ ig_ls_run_flush(struct ig_ls_run *r, struct ig_err *e)
 	}
 	r->npage = 0;
 	r->st->pages++;
-	if (rc == 0 && (fflush(r->out) == EOF || ferror(r->out)))
-		rc = ig_err_errno(e, IG_EX_IOERR, "cannot write rows");
-	return rc == -1 ? -1 : r->st->limited;
+	if (rc == 0 && !r->st->closed && fflush(r->out) == EOF) {
+		if (errno == EPIPE)
+			r->st->closed = 1;
+		else
+			rc = ig_err_errno(e, IG_EX_IOERR, "cannot write rows");
+	}
+	return rc == -1 ? -1 : r->st->limited || r->st->closed;
 }
 
 static void
@@ -380,8 +391,8 @@ partial(struct ig_ls_run *r, struct ig_err *e)
 {
 	char ts[IG_TS_LEN];
 
-	if (r->st->pages == 0 || e->code == IG_EX_IOERR)
-		return;
+	if (r->st->sales == 0 || e->code == IG_EX_IOERR)
+		return;	/* nothing written: the cause's own code says more */
 	ig_log_err(e);
 	if (r->c->series == IG_LS_XSERIES)
 		ig_err_set(e, IG_EX_PARTIAL,
@@ -390,9 +401,8 @@ partial(struct ig_ls_run *r, struct ig_err *e)
 	else
 		ig_err_set(e, IG_EX_PARTIAL,
 		    "stopped after %lu pages and %lu sales; the rows written are valid; resume with --since %s",
-		    r->st->pages, r->st->sales, r->st->sales ?
-		    ig_ts_format(r->st->last_ts, -1, ts) :
-		    ig_ts_format(r->q->since, -1, ts));
+		    r->st->pages, r->st->sales,
+		    ig_ts_format(r->st->last_ts, -1, ts));
 }
 
 int

@@ -25,7 +25,6 @@ struct ig_ls_config {
 	char	*token_file;	/* where rotated tokens are kept */
 	char	*oauth_url;	/* R token endpoint */
 	double	 window_s;	/* X rate-limit window (INTEGRATION_LS_WINDOW) */
-	int	 sandbox;	/* LIGHTSPEED_API_URL points at a loopback address */
 };
 
 struct ig_ls_query {
@@ -48,6 +47,7 @@ struct ig_ls_stats {
 	ig_ts		last_ts;	/* completion time of the last sale written */
 	long long	version;	/* X-Series: version.max of the last page done */
 	int		limited;	/* stopped at --limit */
+	int		closed;		/* stopped: the reader closed the output (EPIPE) */
 };
 
 /*

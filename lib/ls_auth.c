@@ -65,7 +65,7 @@ load_file(struct ig_ls_auth *a, const char *path, struct ig_err *e)
 		return ig_err_set(e, IG_EX_CONFIG,
 		    "LIGHTSPEED_TOKEN_FILE '%s' holds no access_token or refresh_token strings", path);
 	}
-	if (set_token(&a->access, at) == -1 || (rt != NULL &&
+	if ((at != NULL && set_token(&a->access, at) == -1) || (rt != NULL &&
 	    set_token(&a->refresh, rt) == -1)) {
 		json_decref(o);
 		return ig_err_errno(e, IG_EX_OSERR, "cannot load tokens");
@@ -86,7 +86,8 @@ ig_ls_auth_init(struct ig_ls_auth *a, const struct ig_ls_config *c,
 	if (set_token(&a->access, c->token) == -1 ||
 	    set_token(&a->refresh, c->refresh_token) == -1)
 		return ig_err_errno(e, IG_EX_OSERR, "cannot load tokens");
-	if (c->token_file != NULL && load_file(a, c->token_file, e) == -1)
+	if (c->series == IG_LS_RSERIES && c->token_file != NULL &&
+	    load_file(a, c->token_file, e) == -1)
 		return -1;
 	return 0;
 }
@@ -226,6 +227,11 @@ ig_ls_auth_refresh(struct ig_ls_auth *a, struct ig_http *h, struct ig_err *e)
 	req.body = text;
 	req.body_len = strlen(text);
 	req.what = "POST token refresh";
+	/*
+	 * Retrying a grant whose answer was lost is safe: the old refresh
+	 * token is revoked only once the new access token is used, and the
+	 * client's 5 attempts stay within the endpoint's 5 per minute.
+	 */
 	ig_http_resp_init(&resp);
 	if (ig_http_do(h, &req, &resp, e) == -1)
 		goto out;

@@ -147,6 +147,10 @@ update_window(struct ig_ls_rate *r, const struct ig_http_resp *resp, double now)
 	if (number(ig_http_header(resp, "X-RateLimit-Reset"), &reset) == 0 &&
 	    reset > 0)
 		r->reset_at = now + (reset - r->wall());
+	/* A 429's Retry-After is the server's own word on when the window ends. */
+	if (resp->status == 429 && (reset = ig_http_retry_after(
+	    ig_http_header(resp, "Retry-After"), (time_t)r->wall())) >= 0)
+		r->reset_at = now + reset;
 }
 
 void

@@ -11,7 +11,8 @@
  * X-Series: a fixed window of requests (X-RateLimit-Limit,
  * X-RateLimit-Remaining).  Requests go out while some remain; then the
  * pacer waits for the window to end: X-RateLimit-Reset when the server
- * sends it, else the window length after the window's first response.
+ * sends it, or a 429's Retry-After, else the window length after the
+ * window's first response.
  */
 #ifndef IG_LS_RATE_H
 #define IG_LS_RATE_H

@@ -101,6 +101,8 @@ do_page(struct ig_ls_run *r, json_t *doc, struct ig_err *e)
 
 	sales = ig_ls_list(doc, "Sale");
 	json_array_foreach(sales, i, sale) {
+		if (ig_ls_run_full(r))
+			break;
 		v = ig_ls_rows_r(sale, &s, why, sizeof(why));
 		if (v != IG_LS_KEEP)
 			ig_ls_run_skip(r, ig_ls_sale_id_r(sale), v, why);

@@ -34,6 +34,10 @@ struct ig_ls_run {
  */
 int	ig_ls_run_get(struct ig_ls_run *r, const char *url, const char *what,
 	    int allow404, json_t **doc, struct ig_err *e);
+/* Whether a sale completed at ts falls inside the query's times. */
+int	ig_ls_run_wanted(const struct ig_ls_run *r, ig_ts ts);
+/* Whether the sales written and kept already reach --limit (the rest of a page is not needed). */
+int	ig_ls_run_full(const struct ig_ls_run *r);
 /* Takes a mapped sale (steals its contents) into the current page when it falls inside the query's times. */
 int	ig_ls_run_keep(struct ig_ls_run *r, struct ig_ls_sale *s);
 /* Logs and counts a sale that gave no rows. */

@@ -53,11 +53,19 @@ do_page(struct ig_ls_run *r, json_t *data, struct ig_err *e)
 	struct ig_ls_sale s;
 	enum ig_ls_verdict v;
 	json_t *sale;
-	const char *id;
+	const char *id, *when;
 	char why[256];
 	size_t i;
+	ig_ts ts;
 
 	json_array_foreach(data, i, sale) {
+		if (ig_ls_run_full(r))
+			break;
+		/* The feed has no time filter: sales outside the window are not looked at. */
+		when = json_string_value(json_object_get(sale, "sale_date"));
+		if (when != NULL && ig_ts_parse(when, 0, &ts, NULL) == 0 &&
+		    !ig_ls_run_wanted(r, ts))
+			continue;
 		if (ig_ls_rows_x(sale, product_name, r, &s, why, sizeof(why), &v,
 		    e) == -1)
 			return -1;

@@ -34,31 +34,47 @@ ig_ndjson_open_fp(struct ig_ndjson_in *in, FILE *fp, const char *name,
 	ig_buf_init(&in->line, maxlen ? maxlen : IG_NDJSON_MAXLEN);
 }
 
-/* Reads one line into in->line without its newline.  1 line, 0 EOF, -1 error; *toolong set when cut. */
+/* Appends what fits under the cap; sets *toolong when something did not. */
+static void
+take(struct ig_ndjson_in *in, const char *p, size_t n, int *toolong)
+{
+	size_t room = in->line.cap - in->line.len;
+
+	if (*toolong)
+		return;
+	if (n > room) {
+		*toolong = 1;
+		n = room;
+	}
+	if (ig_buf_add(&in->line, p, n) == -1)
+		*toolong = 1;
+}
+
+/*
+ * Reads one line into in->line without its newline, NUL bytes included.
+ * 1 line, 0 end of input, -1 error; *toolong when the line was cut at the cap.
+ */
 static int
 read_line(struct ig_ndjson_in *in, int *toolong)
 {
 	char chunk[8192];
-	size_t n;
+	size_t n = 0;
+	int c, any = 0;
 
 	ig_buf_reset(&in->line);
 	*toolong = 0;
-	for (;;) {
-		if (fgets(chunk, sizeof(chunk), in->fp) == NULL) {
-			if (ferror(in->fp))
-				return -1;
-			return in->line.len > 0 || *toolong ? 1 : 0;
+	while ((c = getc_unlocked(in->fp)) != EOF && c != '\n') {
+		any = 1;
+		chunk[n++] = (char)c;
+		if (n == sizeof(chunk)) {
+			take(in, chunk, n, toolong);
+			n = 0;
 		}
-		n = strlen(chunk);
-		if (n > 0 && chunk[n - 1] == '\n') {
-			n--;
-			if (!*toolong && ig_buf_add(&in->line, chunk, n) == -1)
-				*toolong = 1;
-			return 1;
-		}
-		if (!*toolong && ig_buf_add(&in->line, chunk, n) == -1)
-			*toolong = 1;
 	}
+	take(in, chunk, n, toolong);
+	if (c == EOF && ferror(in->fp))
+		return -1;
+	return c == '\n' || any ? 1 : 0;
 }
 
 static int

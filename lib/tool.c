@@ -32,17 +32,20 @@ ig_tool_init(const char *service)
 int
 ig_tool_finish(struct ig_err *e)
 {
-	int code = e->code;
+	int code, werr = 0;
 
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		if (errno != EPIPE && code == IG_EX_OK)
-			ig_err_errno(e, IG_EX_IOERR, "cannot write standard output");
-		code = e->code;
+	if (fflush(stdout) == EOF)
+		werr = errno;
+	else if (ferror(stdout))
+		werr = EIO;
+	if (fclose(stdout) == EOF && werr == 0)
+		werr = errno;
+	/* A reader that went away (EPIPE) is its own business, not a write error. */
+	if (werr != 0 && werr != EPIPE && e->code == IG_EX_OK) {
+		errno = werr;
+		ig_err_errno(e, IG_EX_IOERR, "cannot write standard output");
 	}
-	if (fclose(stdout) == EOF && code == IG_EX_OK && errno != EPIPE) {
-		ig_err_errno(e, IG_EX_IOERR, "cannot close standard output");
-		code = e->code;
-	}
+	code = e->code;
 	if (code != IG_EX_OK)
 		ig_log_err(e);
 	curl_global_cleanup();

@@ -88,9 +88,11 @@ parse_offset(const char **pp, int *off_min)
 	sign = *p++ == '-' ? -1 : 1;
 	if (digits(&p, 2, &oh) == -1)
 		return -1;
-	if (*p == ':')
+	if (*p == ':') {
 		p++;
-	if (isdigit((unsigned char)*p) && digits(&p, 2, &om) == -1)
+		if (digits(&p, 2, &om) == -1)
+			return -1;
+	} else if (isdigit((unsigned char)*p) && digits(&p, 2, &om) == -1)
 		return -1;
 	if (oh > 23 || om > 59)
 		return -1;
@@ -201,7 +203,8 @@ ig_ts_now(ig_ts *out, struct ig_err *e)
 
 	if (pin != NULL && *pin != '\0') {
 		if (ig_ts_parse(pin, 0, out, e) == -1) {
-			e->code = IG_EX_CONFIG;
+			if (e != NULL)
+				e->code = IG_EX_CONFIG;
 			return ig_err_prefix(e, "INTEGRATION_NOW");
 		}
 		return 0;

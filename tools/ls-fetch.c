@@ -97,6 +97,8 @@ make_query(const struct opts *o, const struct ig_ls_config *c,
 		return e->code = IG_EX_USAGE, ig_err_prefix(e, "--since");
 	if (o->until != NULL && ig_ts_parse(o->until, IG_TS_DATE_OK, &q->until, e) == -1)
 		return e->code = IG_EX_USAGE, ig_err_prefix(e, "--until");
+	if (o->until != NULL && strlen(o->until) == 10)	/* a bare date: all of that day */
+		q->until += 24 * 3600 * IG_TS_SEC - 1;
 	if (q->until != 0 && q->until < q->since)
 		return ig_err_set(e, IG_EX_USAGE, "--until is before --since");
 	if (c->series == IG_LS_RSERIES && o->page_size > 100)
@@ -171,6 +173,11 @@ main(int argc, char *argv[])
 		ig_logj(IG_LOG_NOTICE, json_pack("{sI}", "limit", (json_int_t)q.limit),
 		    "stopped at --limit %ld; continue with --since %s", q.limit,
 		    ig_ts_format(st.last_ts, -1, ts));
+	if (r == 0 && st.closed) {
+		ig_log(IG_LOG_NOTICE, "the reader closed standard output after %lu sales; stopped",
+		    st.sales);
+		clearerr(stdout);
+	}
 	if (r == 0 && st.bad > 0)
 		ig_err_set(&e, IG_EX_PARTIAL,
 		    "%lu sales could not be turned into rows (logged above with their ids)",

@@ -24,6 +24,17 @@ run ls-fetch --since 2026-05-14T02:00:00Z --until 2026-05-14T03:00:00Z --limit 0
 rows_equal "$OUT" "$TMP/want"
 ok $? "R-Series: --since and --until are inclusive bounds on completion time"
 
+run ls-fetch --since 2026-05-14 --until 2026-05-14 --limit 0
+"$PY" "$F" --print-expected --series r --sales 1500 --seed 7 --since 2026-05-14T00:00:00Z --until 2026-05-14T23:59:59Z > "$TMP/want"
+rows_equal "$OUT" "$TMP/want"
+ok $? "R-Series: a bare --until date means the whole of that day"
+
+# A reader that stops early is not an error: ls-fetch stops quietly.
+(ls-fetch --since 2026-05-14 --limit 0 --page-size 10 2> "$ERR"; echo $? > "$TMP/rc") | head -n 1 > /dev/null
+is "$(cat "$TMP/rc")" 0 "a closed pipe (head) ends the run with exit 0"
+grep -q 'the reader closed standard output' "$ERR" && ! grep -q '"severity":"ERROR"' "$ERR"
+ok $? "and is logged as a NOTICE, not an error"
+
 run ls-fetch --since 2026-05-14 --limit 30 --page-size 25
 "$PY" "$F" --print-expected --series r --sales 1500 --seed 7 --since 2026-05-14T00:00:00Z --limit 30 > "$TMP/want"
 rows_equal "$OUT" "$TMP/want"
@@ -48,4 +59,12 @@ run ls-fetch --since 2026-05-14T10:00:00Z --until 2026-05-14T12:00:00Z --limit 0
 "$PY" "$F" --print-expected --series x --sales 1500 --seed 7 --since 2026-05-14T10:00:00Z --until 2026-05-14T12:00:00Z > "$TMP/want"
 rows_equal "$OUT" "$TMP/want"
 ok $? "X-Series: the time window is applied to the change feed"
+"$PY" -c 'import json,sys
+for l in open(sys.argv[1]):
+    o=json.loads(l)
+    if o.get("event")=="summary":
+        judged=o["sales"]+o["skipped"]+o["unreadable"]
+        sys.exit(0 if 0 < judged <= 121 else 1)
+sys.exit(1)' "$ERR"
+ok $? "X-Series: only the 121 sales inside the window are judged (written or skipped)"
 done_testing

@@ -1,55 +1,79 @@
 #!/usr/bin/python3
 """Fake Lightspeed Retail server (R-Series and X-Series) for ls-fetch tests.
 
-Standard library only.  Protocol reference: docs/lightspeed-api.md (shared docs).
+Python 3 standard library only.  Protocol reference: lightspeed-api.md in the
+shared docs.  Generated data is deterministic for a given --seed.
 
 Serve:
     /usr/bin/python3 tests/fake/lightspeed.py --port-file FILE [options]
   Binds 127.0.0.1 on a free port (never anything else), HTTP/1.1 keep-alive,
-  then writes "PID PORT\\n" to FILE atomically.  Stops on SIGTERM/SIGINT or
-  after --max-seconds (default 900).
+  then writes "PID PORT\\n" to FILE atomically (tmp file + rename).  Stops on
+  SIGTERM/SIGINT or after --max-seconds.  Base URL: http://127.0.0.1:PORT.
 
-Print the rows ls-fetch should output (NDJSON on stdout), no server:
+Print the rows ls-fetch should output (NDJSON on stdout) and exit, no server:
     /usr/bin/python3 tests/fake/lightspeed.py --print-expected [--series r|x]
         [--since T] [--until T] [--limit N] [data options]
+  --since/--until are inclusive bounds on the completion time; --limit counts
+  sales with at least one row.  Rows are mapped from the JSON the server
+  serves (not from the internal model).
 
 Data options:
   --sales N           generated sales (default 250; 0 when a fixture is given)
   --seed S            RNG seed (default 1)
   --start T           completion time of sale 0 (default 2026-05-14T00:00:00Z)
   --interval SEC      seconds between consecutive sales (default 60)
-  --r-fixture FILE    JSON array of raw R Sale objects (repeatable)
-  --x-fixture FILE    {"sales":[...],"products":[...]} X 2.0 objects (repeatable)
+  --r-fixture FILE    JSON array of raw R Sale objects (repeatable); saleIDs
+                      must not collide with generated ones (1000..999+N)
+  --x-fixture FILE    {"sales":[...],"products":[...]} (repeatable); with
+                      generated sales, fixture versions are shifted by 10*N
 Limits and auth:
   --time-scale K      R drip rate x K, X window 300/K s (default 1)
-  --registers R       R bucket 90+10(R-1), drip 1+0.5(R-1)/s; X limit 300R+50
+  --registers R       R bucket 90+10(R-1), drip 1+0.5(R-1)/s; X 300R+50/window
   --x-limit N         X requests per window (overrides 300R+50)
   --burst-limit N     R requests per 1-s wall-clock window (default 20)
   --token T           initial R access token (default test-token)
   --x-token T         X personal token (default lsxs_pt_testtoken)
-  --client-id, --client-secret, --refresh-token, --expires-in, --account-id
+  --client-id ID, --client-secret S (cid, csecret), --refresh-token RT (rt-0),
+  --expires-in SEC (3600), --account-id ID (12345)
 Diagnostics and faults:
-  --log FILE          one JSON line per request received
-  --fault KIND@N[xCOUNT]  (repeatable) on the N-th data request (R Sale.json,
-                      X sales, X products), COUNT consecutive ones.  KIND is
-                      429 500 502 503 stall reset truncate badjson 401 401perm
-  --stall-seconds S   sleep of a stall fault (default 5)
+  --log FILE          append one JSON line per request: t, method, path, query
+                      (raw), headers (lowercase), body, status (the code sent,
+                      or "reset", "truncate", "stall", "badjson"), and for
+                      injected faults "fault" and "code" (code sent, if any)
+  --fault KIND@N[xCOUNT]  (repeatable) on the N-th..(N+COUNT-1)-th data
+                      request (R Sale.json, X sales, X products; not
+                      Account.json, not the token endpoint).  KIND: 429 500
+                      502 503 stall reset truncate badjson 401 401perm.
+                      401 revokes the current R access token (a refresh
+                      fixes it; on X it fails that request only); 401perm
+                      fails every R and X request from then on.
+  --stall-seconds S   sleep of a stall fault before answering (default 5)
   --max-seconds S     exit after S seconds (default 900)
 
-Endpoints: GET /API/V3/Account.json, GET /API/V3/Account/ID/Sale.json,
-POST /auth/oauth/token, GET /api/2.0/sales, GET /api/2.0/products[/ID],
-GET /_stats (no auth).
+Endpoints:
+  GET  /API/V3/Account.json                    (cost 1)
+  GET  /API/V3/Account/ID/Sale.json            load_relations, completeTime /
+       timeStamp / updatetime filters, sort (saleID timeStamp completeTime
+       updatetime, "-" for descending; ties by saleID in the same direction),
+       limit, after, before, archived (false|true|only, default false).
+       @attributes.next keeps the original query verbatim, adds sort=saleID
+       and limit=100 when absent, and sets after=<cursor>.
+  POST /auth/oauth/token                       refresh_token grant (JSON, form
+       or multipart body; client credentials may also come as HTTP Basic)
+  GET  /api/2.0/sales?after=V&page_size=P      X change feed (P <= 200)
+  GET  /api/2.0/products/ID, /api/2.0/products?after=V&page_size=P
+  GET  /_stats                                 request counts (no auth)
 """
 
 import argparse
 import base64
 import bisect
 import calendar
-import email.message
 import email.parser
 import email.policy
 import email.utils
 import functools
+import gc
 import json
 import math
 import os
@@ -61,7 +85,6 @@ import struct
 import sys
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus
 
@@ -105,20 +128,33 @@ def parse_time(s, need_offset=False):
     return t
 
 
+_DAYS = {}
+
+
 def fmt_time(epoch, zulu=False):
+    """Epoch -> "YYYY-MM-DDTHH:MM:SS[.f]+00:00" (or ...Z)."""
     whole = math.floor(epoch)
     us = int(round((epoch - whole) * 1e6))
     if us >= 1000000:
         whole += 1
         us -= 1000000
-    s = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    day, sec = divmod(whole, 86400)
+    ds = _DAYS.get(day)
+    if ds is None:
+        ds = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+        _DAYS[day] = ds
+    h, sec = divmod(sec, 3600)
+    m, sec = divmod(sec, 60)
+    s = "%s%02d:%02d:%02d" % (ds, h, m, sec)
     if us:
         s += (".%06d" % us).rstrip("0")
     return s + ("Z" if zulu else "+00:00")
 
 
-def fnum(x):
-    """Number as an R-Series scalar string: "20", "9.45", "-1.25"."""
+_FNUM = {}
+
+
+def _fnum(x):
     if x == 0:
         return "0"
     s = repr(x)
@@ -127,6 +163,17 @@ def fnum(x):
         return "0" if s in ("-0", "") else s
     if s.endswith(".0"):
         return s[:-2]
+    return s
+
+
+def fnum(x):
+    """Number as an R-Series scalar string: "20", "9.45", "-1.25"."""
+    s = _FNUM.get(x)
+    if s is None:
+        s = _fnum(x)
+        if len(_FNUM) > 200000:
+            _FNUM.clear()
+        _FNUM[x] = s
     return s
 
 
@@ -286,13 +333,15 @@ class World:
         return self.start + i * self.interval
 
     def _model(self, i):
+        """Sale i, from its own RNG stream (so any sale can be built alone)."""
         r = random.Random(self.seed * 4294967311 + i + 1)
+        rnd = r.random
         m = Model()
         m.i = i
         m.t = self.sale_time(i)
         m.ts = fmt_time(m.t)
-        m.voided = r.random() < 0.04
-        u = r.random()
+        m.voided = rnd() < 0.04
+        u = rnd()
         if m.voided:
             m.xstatus = "VOIDED"
         elif u < 0.01:
@@ -301,62 +350,65 @@ class World:
             m.xstatus = "LAYBY"
         else:
             m.xstatus = "CLOSED"
-        m.cust = None if r.random() < 0.30 else r.randint(1, N_CUSTOMERS)
-        m.employee = r.randint(1, 8)
-        u = r.random()
+        m.cust = None if rnd() < 0.30 else 1 + int(rnd() * N_CUSTOMERS)
+        m.employee = 1 + int(rnd() * 8)
+        u = rnd()
         nlines = 1 if u < 0.35 else 2 if u < 0.65 else 3 if u < 0.85 else 4
-        dup = r.random() < 0.04
+        dup = rnd() < 0.04
         if dup and nlines == 1:
             nlines = 2
-        pks = r.sample(range(N_PRODUCTS), nlines)
+        pks = []
+        while len(pks) < nlines:
+            k = int(rnd() * N_PRODUCTS)
+            if k not in pks:
+                pks.append(k)
         if dup:
             pks[-1] = pks[0]
         m.lines = []
         first = 0
         for j in range(nlines):
             ln = Line()
-            misc = r.random() < 0.04 and not (dup and (j == 0 or j == nlines - 1))
+            misc = rnd() < 0.04 and not (dup and (j == 0 or j == nlines - 1))
             p = None if misc else self.products[pks[j]]
             ln.pk = None if p is None else p.k
             if p is not None and p.by_weight:
-                q = round(r.uniform(0.25, 2.5), 3)
+                q = round(0.25 + 2.25 * rnd(), 3)
             else:
-                u = r.random()
+                u = rnd()
                 q = 1 if u < 0.7 else 2 if u < 0.9 else 3
-            if r.random() < 0.04:
+            if rnd() < 0.04:
                 q = -q
             ln.qty = q
-            ln.unit = p.price if p is not None else round(r.uniform(1, 120), 2)
-            ln.dpct = 0.1 if r.random() < 0.15 else 0.0
+            ln.unit = p.price if p is not None else round(1 + 119 * rnd(), 2)
+            ln.dpct = 0.1 if rnd() < 0.15 else 0.0
             ln.rate = p.rate if p is not None else 0.05
             ln.sub = round(q * ln.unit, 2)
             ln.disc = round(ln.sub * ln.dpct, 2)
             ln.tax = round((ln.sub - ln.disc) * ln.rate, 2)
             ln.total = round(ln.sub - ln.disc + ln.tax, 2)
-            created = r.randint(5, 600)
+            created = 5 + int(rnd() * 596)
             ln.created_s = fmt_time(m.t - created)
             m.lines.append(ln)
             first = max(first, created)
-        m.created_s = fmt_time(m.t - first - r.randint(1, 60))
+        m.created_s = fmt_time(m.t - first - 1 - int(rnd() * 60))
         total = round(sum(ln.total for ln in m.lines), 2)
-        u = r.random()
-        # pays: list of (type index, amount, archived)
+        u = rnd()
+        # pays: list of (payment type index, amount, archived)
         if u < 0.03:
             m.pays = []
         elif u < 0.06:
-            m.pays = [(r.randrange(4), total, True), (r.randrange(4), total, False)]
+            m.pays = [(int(rnd() * 4), total, True), (int(rnd() * 4), total, False)]
         elif u < 0.26:
-            a1 = round(total * r.uniform(0.2, 0.8), 2)
-            m.pays = [(r.randrange(4), a1, False),
-                      (r.randrange(4), round(total - a1, 2), False)]
+            a1 = round(total * (0.2 + 0.6 * rnd()), 2)
+            m.pays = [(int(rnd() * 4), a1, False),
+                      (int(rnd() * 4), round(total - a1, 2), False)]
         else:
-            m.pays = [(r.randrange(4), total, False)]
+            m.pays = [(int(rnd() * 4), total, False)]
         m.x_id = _uuid(r)
         for ln in m.lines:
             ln.x_id = _uuid(r)
         m.pay_ids = [_uuid(r) for _ in m.pays]
-        m.short = "".join(r.choice("abcdefghjkmnpqrstuvwxyz23456789")
-                          for _ in range(6))
+        m.short = "%06x" % r.getrandbits(24)
         return m
 
     # ------------------------------------------------------------ R form
@@ -1657,7 +1709,7 @@ class Handler(BaseHTTPRequestHandler):
                 entry["code"] = resp.status
         app.record(entry)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _dispatch
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
 
 class Server(ThreadingHTTPServer):
@@ -1688,7 +1740,7 @@ def rfc3339(s):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        description="Fake Lightspeed Retail (R-Series and X-Series) server.")
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port-file")
     ap.add_argument("--sales", type=int, default=None)
     ap.add_argument("--seed", type=int, default=1)
@@ -1739,6 +1791,7 @@ def main(argv=None):
     if a.print_expected:
         if hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(encoding="utf-8")
+        gc.disable()         # many long-lived small objects; no cycles
         try:
             print_expected(a, rdata, xdata)
         except BrokenPipeError:
@@ -1748,6 +1801,8 @@ def main(argv=None):
     if not a.port_file:
         ap.error("--port-file is required (or --print-expected)")
 
+    rdata.order("saleID")           # build the common sort orders up front
+    rdata.order("completeTime")
     app = App(a, rdata, xdata)
     Handler.app = app
     srv = Server(("127.0.0.1", 0), Handler)

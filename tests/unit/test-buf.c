@@ -113,7 +113,8 @@ test_detach_reset_release(void)
 
 	ig_buf_reset(&b);
 	is_int(b.len, 0, "reset empties");
-	ok(b.data != NULL && b.data[0] == '\0', "reset keeps the memory, NUL-terminated");
+	ok(b.data != NULL && b.data[0] == '\0',
+	    "reset keeps the memory, NUL-terminated");
 	ok(b.size > 0, "reset keeps the allocation");
 	is_int(b.cap, 100, "reset keeps the cap");
 	is_int(ig_buf_addstr(&b, "x"), 0, "add after reset");

@@ -153,7 +153,8 @@ test_json(void)
 	    "last", 1), "page done");
 	o = json_line(1);
 	is_str(sget(o, "severity"), "INFO", "ig_logj severity");
-	is_int(json_integer_value(json_object_get(o, "page")), 3, "extra integer key");
+	is_int(json_integer_value(json_object_get(o, "page")), 3,
+	    "extra integer key");
 	is_str(sget(o, "what"), "GET /x", "extra string key");
 	ok(json_is_true(json_object_get(o, "last")), "extra boolean key");
 	ok(strstr(captured(), "\"requestId\":\"req-123\",\"page\"") != NULL,
@@ -262,7 +263,8 @@ test_text(void)
 
 	start("yaml", NULL, "r");
 	ig_log(IG_LOG_INFO, "x");
-	is_int(count_lines(captured()), 2, "invalid LOG_FORMAT: a warning and the line");
+	is_int(count_lines(captured()), 2,
+	    "invalid LOG_FORMAT: a warning and the line");
 	ok(strstr(captured(), "LOG_FORMAT") != NULL, "the warning names LOG_FORMAT");
 	ok(captured()[0] == '{', "invalid LOG_FORMAT keeps JSON");
 	finish();
@@ -325,20 +327,28 @@ test_secrets(void)
 	ok(strstr(captured(), "hunter") == NULL, "a short secret never appears");
 	ok(strncmp(captured(), "test-log: warning: see [redacted] and ",
 	    38) == 0, "text message redacted");
-	ok(strstr(captured(), "auth=[redacted]") != NULL, "text extra value redacted");
+	ok(strstr(captured(), "auth=[redacted]") != NULL,
+	    "text extra value redacted");
 	ok(strstr(captured(), "\"in\":\"[redacted]\"") != NULL,
 	    "text nested value redacted");
 	finish();
 
-	/* A secret that JSON escapes ('"', '\\') must not leak in its escaped form. */
+	/* A secret that JSON escapes ('"', '\\') must not leak escaped. */
 	start("json", NULL, "r");
 	ig_log_secret("pa\"ss\\word-1234");
-	ig_logj(IG_LOG_INFO, json_pack("{ss}", "dsn", "postgres://u:pa\"ss\\word-1234@h"),
-	    "connecting");
+	ig_logj(IG_LOG_INFO, json_pack("{ss}", "dsn",
+	    "postgres://u:pa\"ss\\word-1234@h"), "connecting");
 	o = json_line(0);
 	if (!ok(o != NULL && !json_contains(o, "pa\"ss\\word-1234"),
 	    "a secret that JSON escapes does not survive in an extra value"))
 		printf("#   line: %s", captured());
+	json_decref(o);
+	ig_logj(IG_LOG_INFO, json_pack("{si}", "k-pa\"ss\\word-1234", 1),
+	    "escaped secret in a key");
+	o = json_line(1);
+	if (!ok(o != NULL && !json_contains(o, "pa\"ss\\word-1234"),
+	    "a secret that JSON escapes does not survive in an extra key"))
+		printf("#   line: %s", strchr(captured(), '\n') + 1);
 	json_decref(o);
 	finish();
 
@@ -370,7 +380,8 @@ is_uuid4(const char *s)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return 0;
-		} else if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+		} else if (!isxdigit((unsigned char)s[i]) ||
+		    isupper((unsigned char)s[i]))
 			return 0;
 	}
 	return s[14] == '4' && strchr("89ab", s[19]) != NULL;
