@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "ts.h"
+#include "uuid.h"
 
 #define MAX_SECRETS	16
 #define REDACTED	"[redacted]"
@@ -48,35 +48,6 @@ valid_request_id(const char *s)
 		if (!isalnum((unsigned char)s[n]) && strchr("._:-", s[n]) == NULL)
 			return 0;
 	return n > 0 && n < sizeof(L.request_id);
-}
-
-static void
-make_uuid(char *buf)
-{
-	unsigned char r[16];
-	size_t got = 0;
-	ssize_t n;
-	int i;
-
-	while (got < sizeof(r)) {
-		n = getrandom(r + got, sizeof(r) - got, 0);
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			/* No entropy source: fall back to time and pid, still unique enough for a log id. */
-			ig_ts t = ig_ts_wall();
-			memcpy(r, &t, sizeof(t));
-			pid_t pid = getpid();
-			memcpy(r + 8, &pid, sizeof(pid));
-			break;
-		}
-		got += (size_t)n;
-	}
-	r[6] = (r[6] & 0x0f) | 0x40;
-	r[8] = (r[8] & 0x3f) | 0x80;
-	for (i = 0; i < 16; i++)
-		buf += sprintf(buf, "%s%02x",
-		    (i == 4 || i == 6 || i == 8 || i == 10) ? "-" : "", r[i]);
 }
 
 static int
@@ -122,7 +93,7 @@ ig_log_init(const char *service)
 		snprintf(L.request_id, sizeof(L.request_id), "%s", v);
 	else {
 		bad_id = v != NULL && *v != '\0';
-		make_uuid(L.request_id);
+		ig_uuid_v4(L.request_id);
 		setenv("REQUEST_ID", L.request_id, 1);
 	}
 	if (bad_format)
