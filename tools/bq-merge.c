@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bq.h"
 #include "bqmerge.h"
@@ -158,6 +159,11 @@ main(int argc, char *argv[])
 		ig_err_prefix(&e, "--since");
 		goto out;
 	}
+	for (r = 0; r < argc; r++)	/* before any request: a typo costs nothing */
+		if (strcmp(argv[r], "-") != 0 && access(argv[r], R_OK) == -1) {
+			ig_err_errno(&e, IG_EX_NOINPUT, "cannot read '%s'", argv[r]);
+			goto out;
+		}
 	if (ig_bq_config_env(&c, &e) == -1)
 		goto out;
 	ig_http_opts_init(&ho);

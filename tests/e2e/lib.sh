@@ -134,3 +134,33 @@ done_testing() {
 	[ -n "$T_PLANNED" ] || echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]
 }
+
+# bq_env: points bq-merge at the running BigQuery fake, without authentication.
+bq_env() {
+	export BIGQUERY_EMULATOR_HOST="http://127.0.0.1:$PORT" GCP_PROJECT_ID=sandbox
+	unset GOOGLE_APPLICATION_CREDENTIALS BIGQUERY_API_URL GCE_METADATA_HOST 2>/dev/null || :
+	export CLOUDSDK_CONFIG="$TMP/no-gcloud"
+}
+
+# summary KEY: the value of KEY in the summary object (the last line of $OUT).
+summary() {
+	tail -n 1 "$OUT" | "$PY" -c 'import json,sys
+v=json.loads(sys.stdin.read()).get(sys.argv[1])
+print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1"
+}
+
+# bq_rows PORT [TABLE]: the table's rows from the BigQuery fake, as ls-fetch
+# rows sorted by (sale_id, product_id).
+bq_rows() {
+	"$PY" "$IG_SRCDIR/tests/e2e/bq_rows.py" "http://127.0.0.1:$1" "${2:-sandbox.livhana_prod.sales}"
+}
+
+# sorted_rows FILE: ls-fetch rows sorted by (sale_id, product_id), last one per key.
+sorted_rows() {
+	"$PY" -c 'import json,sys
+d={}
+for l in open(sys.argv[1]):
+    if l.strip():
+        o=json.loads(l); d[(o["sale_id"],o["product_id"])]=o
+for k in sorted(d): print(json.dumps(d[k]))' "$1"
+}
