@@ -327,7 +327,7 @@ complete(struct ig_bq *bq, json_t **doc, struct ig_bq_dml *out,
 	const char *job = json_string_value(json_object_get(ref, "jobId"));
 	const char *loc = json_string_value(json_object_get(ref, "location"));
 	const char *reason, *msg;
-	char path[1024];
+	char path[1024], locbuf[64];
 	json_t *d, *stats, *st;
 	int polls, status;
 
@@ -335,8 +335,11 @@ complete(struct ig_bq *bq, json_t **doc, struct ig_bq_dml *out,
 	    strspn(job, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:") != strlen(job))
 		return ig_err_set(e, IG_EX_PROTOCOL, "BigQuery: the answer names no usable jobReference.jobId");
 	snprintf(out->job_id, sizeof(out->job_id), "%s", job);
-	if (loc == NULL || strspn(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(loc))
+	if (loc == NULL || strlen(loc) >= sizeof(locbuf) ||
+	    strspn(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(loc))
 		loc = bq->c->location;
+	snprintf(locbuf, sizeof(locbuf), "%s", loc);	/* *doc is replaced while polling */
+	loc = locbuf;
 	for (polls = 0; !json_is_true(json_object_get(*doc, "jobComplete")); polls++) {
 		if (polls >= MAX_POLLS)
 			return ig_err_set(e, IG_EX_TEMPFAIL, "BigQuery: job %s still running after %d polls", out->job_id, polls);
@@ -415,8 +418,12 @@ ig_bq_run_dml(struct ig_bq *bq, ig_bq_body_fn make_body, void *ctx,
 				rc = 0;
 				break;
 			}
-			if (r == -1)
+			if (r == -1) {
+				if (*cls == IG_BQ_OK)
+					*cls = e->code == IG_EX_TEMPFAIL ?
+					    IG_BQ_TRANSIENT : IG_BQ_FATAL;
 				break;
+			}
 			snprintf(why, sizeof(why), "%.390s", e->text);	/* r == 1: the job failed */
 		} else if (*cls == IG_BQ_DATA) {
 			ig_err_set(e, IG_EX_DATAERR, "%.400s", msg ? msg : "the data was refused");

@@ -92,7 +92,7 @@ ig_bqm_statement(const struct ig_bq_config *c, int insert_only, int prune)
 
 /* The request text between the requestId and the rows (new). */
 static char *
-make_head(const struct ig_bq_config *c, const char *query)
+make_head(const struct ig_bq_config *c, const char *query, long wait_ms)
 {
 	json_t *q = json_string(query), *loc = json_string(c->location);
 	json_t *st = json_array(), *type;
@@ -111,9 +111,9 @@ make_head(const struct ig_bq_config *c, const char *query)
 	ig_buf_init(&b, 1u << 20);
 	if (qs && ls && ts && ig_buf_printf(&b,
 	    "\"query\":%s,\"useLegacySql\":false,\"parameterMode\":\"NAMED\","
-	    "\"location\":%s,\"timeoutMs\":20000,\"labels\":{\"app\":\"bq-merge\"},"
+	    "\"location\":%s,\"timeoutMs\":%ld,\"labels\":{\"app\":\"bq-merge\"},"
 	    "\"queryParameters\":[{\"name\":\"rows\",\"parameterType\":%s,"
-	    "\"parameterValue\":{\"arrayValues\":[", qs, ls, ts) == 0)
+	    "\"parameterValue\":{\"arrayValues\":[", qs, ls, wait_ms, ts) == 0)
 		out = ig_buf_detach(&b);
 	ig_buf_release(&b);
 	free(qs);
@@ -147,7 +147,9 @@ ig_bqm_new(struct ig_bq *bq, const struct ig_bqm_opts *o, struct ig_err *e)
 	m->files = json_array();
 	m->s.errors = json_array();
 	query = ig_bqm_statement(bq->c, o->insert_only, o->prune);
-	m->head = make_head(bq->c, query);
+	if (m->o.wait_ms <= 0)
+		m->o.wait_ms = 20000;
+	m->head = make_head(bq->c, query, m->o.wait_ms);
 	free(query);
 	if (m->keys == NULL || m->files == NULL || m->s.errors == NULL || m->head == NULL) {
 		ig_bqm_free(m);
@@ -192,7 +194,7 @@ lossy_string(const char *s, size_t n)
 	json_t *v;
 	size_t i;
 
-	if ((v = json_stringn(s, n)) != NULL)
+	if (memchr(s, '\0', n) == NULL && (v = json_stringn(s, n)) != NULL)
 		return v;
 	ig_buf_init(&b, 4 * n + 16);
 	for (i = 0; i < n; i++) {
@@ -207,9 +209,10 @@ lossy_string(const char *s, size_t n)
 	return v;
 }
 
-static void
+/* Counts, logs and writes a rejected row.  0, or -1 with e when the reject file fails. */
+static int
 reject(struct ig_bqm *m, size_t file, unsigned long lineno, const char *raw,
-    size_t rawlen, const char *sale_id, const char *why)
+    size_t rawlen, const char *sale_id, const char *why, struct ig_err *e)
 {
 	const char *name = json_string_value(json_array_get(m->files, file));
 	json_t *rec;
@@ -226,12 +229,15 @@ reject(struct ig_bqm *m, size_t file, unsigned long lineno, const char *raw,
 	else
 		m->s.errors_dropped++;
 	if (m->o.reject == NULL)
-		return;
+		return 0;
 	rec = json_pack("{ss sI ss so}", "file", name, "lineno", (json_int_t)lineno,
 	    "reason", why, "line", lossy_string(raw, rawlen));
-	if (rec != NULL)
-		ig_ndjson_put(m->o.reject, rec, 1);
+	if (rec == NULL || ig_ndjson_put(m->o.reject, rec, 1) == -1) {
+		json_decref(rec);
+		return ig_err_errno(e, IG_EX_IOERR, "cannot write the reject file");
+	}
 	json_decref(rec);
+	return 0;
 }
 
 /* Appends a JSON scalar's encoding: {"value":X}. */
@@ -372,19 +378,16 @@ merged(struct ig_bqm *m, const size_t *idx, size_t n, const struct ig_bq_dml *d)
 		}
 }
 
-/* Merges the rows idx[0..n); halves a set whose data is refused.  0 or -1. */
+/* One attempt at merging idx[0..n).  0; or -1 with *cls and e (IG_BQ_DATA: refused data). */
 static int
-merge_set(struct ig_bqm *m, const size_t *idx, size_t n, struct ig_err *e)
+send_set(struct ig_bqm *m, const size_t *idx, size_t n, enum ig_bq_class *cls,
+    struct ig_err *e)
 {
 	struct subset sub = { m, idx, n };
 	struct ig_bq_dml d;
-	enum ig_bq_class cls;
-	const struct slot *s;
-	char why[600], sid[IG_ROW_ID_MAX + 1];
 	char *body;
 
-	if (n == 0)
-		return 0;
+	*cls = IG_BQ_OK;
 	if (m->o.dry != NULL) {
 		if ((body = make_body(&sub, "dry-run")) == NULL)
 			return ig_err_set(e, IG_EX_OSERR, "cannot build the request");
@@ -394,27 +397,82 @@ merge_set(struct ig_bqm *m, const size_t *idx, size_t n, struct ig_err *e)
 		m->settled += n;
 		return 0;
 	}
-	if (ig_bq_run_dml(m->bq, make_body, &sub, &d, &cls, e) == 0) {
-		m->s.statements++;
-		merged(m, idx, n, &d);
-		return 0;
+	if (ig_bq_run_dml(m->bq, make_body, &sub, &d, cls, e) == -1)
+		return -1;
+	m->s.statements++;
+	merged(m, idx, n, &d);
+	return 0;
+}
+
+static int
+reject_slot(struct ig_bqm *m, size_t i, const char *msg, struct ig_err *e)
+{
+	const struct slot *s = &m->v[i];
+	char why[600], sid[IG_ROW_ID_MAX + 1];
+
+	snprintf(why, sizeof(why), "BigQuery refused the row: %.500s", msg);
+	snprintf(sid, sizeof(sid), "%.*s", (int)s->slen, m->text.data + s->soff);
+	return reject(m, s->file, s->lineno, m->text.data + s->roff, s->rlen, sid,
+	    why, e);
+}
+
+/*
+ * BigQuery refused the data of idx[0..n) with message msg: merge each half
+ * on its own, halving again until the refused rows are alone, and reject
+ * those.  When both halves of a whole batch (top) draw the very same
+ * message, no row is at fault but the statement or the table: that stops
+ * the run instead of rejecting every row.
+ */
+static int
+split(struct ig_bqm *m, const size_t *idx, size_t n, const char *msg, int top,
+    struct ig_err *e)
+{
+	const size_t *part[2] = { idx, idx + n / 2 };
+	size_t len[2] = { n / 2, n - n / 2 };
+	char why[2][sizeof(e->text)];
+	enum ig_bq_class cls;
+	int bad[2], i;
+
+	ig_logj(IG_LOG_NOTICE, json_pack("{sI}", "rows", (json_int_t)n),
+	    "BigQuery refused the data of %zu rows (%s); halving the set to find the rows at fault",
+	    n, msg);
+	for (i = 0; i < 2; i++) {
+		ig_err_clear(e);
+		bad[i] = send_set(m, part[i], len[i], &cls, e) == -1;
+		if (bad[i] && cls != IG_BQ_DATA)
+			return -1;
+		memcpy(why[i], e->text, sizeof(why[i]));
 	}
+	ig_err_clear(e);
+	if (top && bad[0] && bad[1] && strcmp(why[0], msg) == 0 &&
+	    strcmp(why[1], msg) == 0)
+		return ig_err_set(e, IG_EX_CONFIG,
+		    "BigQuery refuses every part of the batch alike, so the statement or the table is at fault, not a row: %.300s",
+		    msg);
+	for (i = 0; i < 2; i++) {
+		if (!bad[i])
+			continue;
+		if ((len[i] == 1 ? reject_slot(m, part[i][0], why[i], e) :
+		    split(m, part[i], len[i], why[i], 0, e)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Merges the rows idx[0..n) of a batch.  0 or -1. */
+static int
+merge_set(struct ig_bqm *m, const size_t *idx, size_t n, struct ig_err *e)
+{
+	enum ig_bq_class cls;
+	char msg[sizeof(e->text)];
+
+	if (n == 0 || send_set(m, idx, n, &cls, e) == 0)
+		return 0;
 	if (cls != IG_BQ_DATA)
 		return -1;
-	if (n > 1) {
-		ig_logj(IG_LOG_NOTICE, json_pack("{sI}", "rows", (json_int_t)n),
-		    "BigQuery refused the data of %zu rows (%s); halving the set to find the rows at fault",
-		    n, e->text);
-		ig_err_clear(e);
-		return merge_set(m, idx, n / 2, e) == -1 ? -1 :
-		    merge_set(m, idx + n / 2, n - n / 2, e);
-	}
-	s = &m->v[idx[0]];
-	snprintf(why, sizeof(why), "BigQuery refused the row: %s", e->text);
-	snprintf(sid, sizeof(sid), "%.*s", (int)s->slen, m->text.data + s->soff);
-	reject(m, s->file, s->lineno, m->text.data + s->roff, s->rlen, sid, why);
+	memcpy(msg, e->text, sizeof(msg));
 	ig_err_clear(e);
-	return 0;
+	return n == 1 ? reject_slot(m, idx[0], msg, e) : split(m, idx, n, msg, 1, e);
 }
 
 int
@@ -449,7 +507,8 @@ add_row(struct ig_bqm *m, const struct ig_row *r, const struct ig_ndjson_in *in,
 {
 	char key[2 * IG_ROW_ID_MAX + 2];
 	struct slot *s, *nv;
-	size_t budget = m->o.batch_bytes - strlen(m->head) - REQUEST_SLACK;
+	size_t fixed = strlen(m->head) + REQUEST_SLACK;
+	size_t budget = m->o.batch_bytes > fixed ? m->o.batch_bytes - fixed : 0;
 	json_t *old;
 
 	ig_buf_reset(&m->scratch);
@@ -521,14 +580,17 @@ ig_bqm_read(struct ig_bqm *m, struct ig_ndjson_in *in, struct ig_err *e)
 		if (r == -1) {
 			/* The message starts "name:line: ", which the reject record says apart. */
 			const char *why_p = strstr(le.text, ": ");
-			reject(m, file, in->lineno, in->line.data ? in->line.data : "",
-			    in->line.len, NULL, why_p ? why_p + 2 : le.text);
+			if (reject(m, file, in->lineno, in->line.data ? in->line.data : "",
+			    in->line.len, NULL, why_p ? why_p + 2 : le.text, e) == -1)
+				return -1;
 			continue;
 		}
 		if (ig_row_check(rec, &row, why, sizeof(why)) == -1) {
-			reject(m, file, in->lineno, in->line.data, in->line.len,
-			    json_string_value(json_object_get(rec, "sale_id")), why);
+			r = reject(m, file, in->lineno, in->line.data, in->line.len,
+			    json_string_value(json_object_get(rec, "sale_id")), why, e);
 			json_decref(rec);
+			if (r == -1)
+				return -1;
 			continue;
 		}
 		r = add_row(m, &row, in, file, e);

@@ -28,6 +28,7 @@ struct ig_bqm_opts {
 	int	 prune;		/* the table is partitioned on DATE(timestamp) */
 	FILE	*reject;	/* where rejected rows go (NDJSON); may be NULL */
 	FILE	*dry;		/* dry run: requests are written here, not sent */
+	long	 wait_ms;	/* timeoutMs of each request: how long BigQuery holds the answer; default 20000 */
 };
 
 struct ig_bqm_summary {

@@ -58,6 +58,17 @@ take(char **dst, const json_t *o, const char *key, int secret)
 	return 1;
 }
 
+/* An encrypted key cannot be used unattended: refuse rather than prompt. */
+static int
+no_passphrase(char *buf, int size, int rw, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rw;
+	(void)u;
+	return 0;
+}
+
 static int
 load_key(struct ig_gauth *g, const char *pem, const char *path, struct ig_err *e)
 {
@@ -65,7 +76,7 @@ load_key(struct ig_gauth *g, const char *pem, const char *path, struct ig_err *e
 
 	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
 		return ig_err_set(e, IG_EX_OSERR, "out of memory");
-	g->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	g->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (g->key == NULL || EVP_PKEY_get_base_id(g->key) != EVP_PKEY_RSA)
 		return ig_err_set(e, IG_EX_CONFIG,
@@ -157,6 +168,7 @@ ig_gauth_init(struct ig_gauth *g, struct ig_err *e)
 		    (ig_gauth_release(g), -1) : 0;
 	g->kind = IG_GAUTH_METADATA;
 	v = env("GCE_METADATA_HOST");
+	g->metadata_default = v == NULL;
 	n = snprintf(path, sizeof(path), "http://%s" METADATA_PATH,
 	    v != NULL ? v : "metadata.google.internal");
 	if (v != NULL && strpbrk(v, "/?#@ \t\r\n") != NULL)
@@ -240,11 +252,15 @@ token_request(struct ig_gauth *g, struct ig_http_req *req, char **body,
 		req->url = g->metadata_url;
 		req->headers = meta;
 		req->what = "GET metadata token";
+		/* Off Google Cloud the default host does not exist: ask once. */
+		req->no_retry = g->metadata_default;
 		return 0;
 	}
 	ig_buf_init(&b, 64 * 1024);
 	if (g->kind == IG_GAUTH_SERVICE_ACCOUNT) {
-		if (ig_ts_now(&now, e) == -1 || ig_gauth_jwt(g, now, &jwt, e) == -1) {
+		/* Token times are real times: INTEGRATION_NOW pins business dates only. */
+		now = ig_ts_wall();
+		if (ig_gauth_jwt(g, now, &jwt, e) == -1) {
 			ig_buf_release(&b);
 			return -1;
 		}
@@ -308,9 +324,12 @@ take_token(struct ig_gauth *g, const struct ig_http_resp *resp, struct ig_err *e
 	}
 	ig_log_secret(tok);
 	json_decref(o);
-	if (ig_ts_now(&now, e) == -1)
-		return -1;
-	g->expires_at = now + (exp > 0 ? exp : 3600) * IG_TS_SEC;
+	now = ig_ts_wall();
+	if (exp <= 0)
+		exp = 3600;
+	else if (exp > 86400)
+		exp = 86400;
+	g->expires_at = now + exp * IG_TS_SEC;
 	return 0;
 }
 
@@ -324,8 +343,7 @@ ig_gauth_token(struct ig_gauth *g, struct ig_http *h, int force,
 	ig_ts now;
 	int r = -1;
 
-	if (ig_ts_now(&now, e) == -1)
-		return -1;
+	now = ig_ts_wall();
 	if (!force && g->access_token != NULL && g->expires_at - 60 * IG_TS_SEC > now) {
 		*token = g->access_token;
 		return 0;
@@ -334,8 +352,11 @@ ig_gauth_token(struct ig_gauth *g, struct ig_http *h, int force,
 		return -1;
 	ig_http_resp_init(&resp);
 	if (ig_http_do(h, &req, &resp, e) == -1) {
-		if (g->kind == IG_GAUTH_METADATA)
+		if (g->kind == IG_GAUTH_METADATA) {
 			ig_err_prefix(e, "no Google credentials: GOOGLE_APPLICATION_CREDENTIALS is unset, there is no gcloud ADC file, and the metadata server did not answer");
+			if (g->metadata_default)
+				e->code = IG_EX_CONFIG;
+		}
 		goto out;
 	}
 	if (take_token(g, &resp, e) == -1)

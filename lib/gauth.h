@@ -37,6 +37,7 @@ struct ig_gauth {
 	char		*client_secret;
 	char		*refresh_token;
 	char		*metadata_url;	/* metadata server's token URL */
+	int		 metadata_default; /* no GCE_METADATA_HOST: the usual host */
 	char		*access_token;
 	ig_ts		 expires_at;
 };

@@ -249,7 +249,7 @@ ig_ls_run_get(struct ig_ls_run *r, const char *url, const char *what,
 	ig_http_resp_init(&resp);
 	for (;;) {
 		if (r->c->series == IG_LS_RSERIES && ig_ls_auth_can_refresh(&r->auth) &&
-		    !refreshed && ig_ts_now(&now, e) == 0 &&
+		    !refreshed && (now = ig_ts_wall()) != 0 &&
 		    ig_ls_auth_expiring(&r->auth, now)) {
 			if (refresh(r, e) == -1)
 				goto out;

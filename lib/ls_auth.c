@@ -192,8 +192,7 @@ take_grant(struct ig_ls_auth *a, const struct ig_http_resp *resp,
 		return ig_err_errno(e, IG_EX_OSERR, "cannot keep tokens");
 	}
 	json_decref(o);
-	if (ig_ts_now(&now, e) == -1)
-		return -1;
+	now = ig_ts_wall();	/* token times are real times, whatever INTEGRATION_NOW says */
 	a->expires_at = expires_in > 0 ? now + expires_in * IG_TS_SEC : 0;
 	return 0;
 }

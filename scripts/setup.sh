@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 libcurl4-openssl-dev libjansson-dev libssl-dev
-python3 curl jq mandoc valgrind procps"
+python3 curl jq mandoc valgrind procps openssl nodejs"
 
 missing=
 for p in $PACKAGES; do

@@ -33,10 +33,12 @@ struct opts {
 };
 
 static int
-dup_opt(char **dst, const char *v)
+dup_opt(char **dst, const char *v, struct ig_err *e)
 {
 	free(*dst);
-	return (*dst = strdup(v)) == NULL ? -1 : 0;
+	if ((*dst = strdup(v)) == NULL)
+		return ig_err_errno(e, IG_EX_OSERR, "out of memory");
+	return 0;
 }
 
 static int
@@ -69,16 +71,16 @@ parse_args(int argc, char *argv[], struct opts *o, struct ig_bq_config *c,
 			r = ig_parse_long("--batch-size", optarg, 1, 100000, &o->batch, e);
 			break;
 		case 'C': o->create = 1; break;
-		case 'd': r = dup_opt(&c->dataset, optarg); break;
+		case 'd': r = dup_opt(&c->dataset, optarg, e); break;
 		case 'h': fputs(usage_text, stdout); return 1;
 		case 'i': o->insert_only = 1; break;
-		case 'L': r = dup_opt(&c->location, optarg); break;
+		case 'L': r = dup_opt(&c->location, optarg, e); break;
 		case 'n': o->dry = 1; break;
 		case 'P': o->no_prune = 1; break;
-		case 'p': r = dup_opt(&c->project, optarg); break;
+		case 'p': r = dup_opt(&c->project, optarg, e); break;
 		case 'r': o->reject = optarg; break;
 		case 's': o->since = optarg; break;
-		case 't': r = dup_opt(&c->table, optarg); break;
+		case 't': r = dup_opt(&c->table, optarg, e); break;
 		case 'T':
 			r = ig_parse_long("--timeout", optarg, 1, 3600, &o->timeout, e);
 			break;
@@ -98,8 +100,11 @@ prepare(struct ig_bq *bq, struct ig_bq_config *c, const struct opts *o,
 {
 	*prune = !o->no_prune;
 	bq->c = c;
-	if (o->dry)	/* nothing is sent: the table is assumed to be the one --create-table makes */
+	if (o->dry) {	/* nothing is sent: the table is assumed to be the one --create-table makes */
+		if (o->create)
+			ig_log(IG_LOG_NOTICE, "dry run: --create-table sends nothing either");
 		return ig_bq_config_check(c, e);
+	}
 	if (ig_bq_open(bq, bq->h, c, e) == -1)
 		return -1;
 	if (o->create && ig_bqm_create_table(bq, e) == -1)
@@ -180,6 +185,8 @@ main(int argc, char *argv[])
 	mo.prune = prune;
 	mo.reject = rej;
 	mo.dry = o.dry ? stdout : NULL;
+	/* BigQuery must answer well within one HTTP attempt's --timeout. */
+	mo.wait_ms = o.timeout * 1000 / 2 < 20000 ? o.timeout * 1000 / 2 : 20000;
 	if ((m = ig_bqm_new(&bq, &mo, &e)) == NULL)
 		goto out;
 	read_inputs(m, argc, argv, &e);
@@ -206,6 +213,15 @@ main(int argc, char *argv[])
 		ig_err_set(&e, IG_EX_PARTIAL, "%lu rows were rejected (see --reject and the log)",
 		    ig_bqm_summary(m)->rejected);
 out:
+	if (m == NULL && e.code != IG_EX_OK && e.code != IG_EX_USAGE) {
+		/* Nothing was read: the summary still tells a script that nothing was merged. */
+		sum = json_pack("{sb si si si si si s[{ss ss}]}", "success", 0,
+		    "inserted", 0, "updated", 0, "skipped", 0, "rejected", 0,
+		    "latency_ms", (int)((ig_ts_wall() - t0) / 1000), "errors",
+		    "sale_id", "unknown", "error", e.text);
+		ig_ndjson_put(stdout, sum, 1);
+		json_decref(sum);
+	}
 	ig_bqm_free(m);
 	if (rej != NULL && fclose(rej) == EOF && e.code == IG_EX_OK)
 		ig_err_errno(&e, IG_EX_IOERR, "cannot write the reject file '%s'", o.reject);
