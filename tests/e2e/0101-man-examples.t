@@ -1,7 +1,8 @@
 #!/bin/sh
 # 0101-man-examples.t: runs every example command of every manual page
 # (the "$ " lines of the EXAMPLES section, see man_examples.py) against the
-# fake Lightspeed R-Series server, in one scratch folder, in page order.
+# fake Lightspeed R-Series server and the fake BigQuery (with the sales
+# table created), in one scratch folder, in page order.
 # An example passes when its command line exits 0 and logs no error.  A
 # page in section 1 must have at least one example.
 . "$IG_SRCDIR/tests/e2e/lib.sh"
@@ -37,6 +38,10 @@ if [ "$n1" -gt 0 ]; then
 	done < "$TMP/sec1"
 fi
 
+start_fake bq bigquery.py --project sandbox --no-auth
+bq_env
+bq-merge --create-table < /dev/null > /dev/null 2> "$TMP/create.err" ||
+    { echo "# bq-merge --create-table failed:"; diag "$TMP/create.err"; }
 start_fake ls lightspeed.py --sales 250
 ls_env r
 export INTEGRATION_NOW=2026-05-14T12:00:00Z
