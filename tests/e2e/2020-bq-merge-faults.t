@@ -63,7 +63,7 @@ is "$(summary inserted)" 30 "the counts come from the one job"
 is "$(bq_rows "$PORT" | grep -c .)" 30 "no row was applied twice"
 
 # A job that takes a while: polled, then its dmlStats read from jobs.get.
-case_run j incomplete:3
+case_run j incomplete:3@1
 is "$RC" 0 "a slow job is polled to completion"
 is "$(summary inserted)" 30 "its counts come from jobs.get"
 grep -q '"path": *"[^"]*/jobs/' "$TMP/j.log"

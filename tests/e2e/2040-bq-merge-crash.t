@@ -27,8 +27,9 @@ while [ "$(bq_rows "$BQ" | grep -c .)" -lt 300 ] && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-pkill -KILL -f 'ls-fetch --since 2026-05-14 --limit 0 --page-size 20' 2>/dev/null
-pkill -KILL -f 'bq-merge --batch-size 100' 2>/dev/null
+# The pipeline's shell wrote its pid; its children are the two tools.
+pkill -KILL -P "$(cat "$TMP/pipe.pid")" 2>/dev/null
+kill -KILL "$(cat "$TMP/pipe.pid")" 2>/dev/null
 wait "$pipeline" 2>/dev/null
 n=$(bq_rows "$BQ" | grep -c .)
 total=$(grep -c . "$TMP/want")

@@ -332,7 +332,7 @@ def convert_scalar(typ, v, strict, where):
     if v is None:
         return None
     if strict and not isinstance(v, str):
-        raise invalid("Invalid value for %s (%s): a JSON %s (%s); the "
+        raise invalid("Undocumented encoding of %s (%s): a JSON %s (%s); the "
                       "documented form is a JSON string (or null)"
                       % (where, typ, "boolean" if isinstance(v, bool) else "number"
                          if isinstance(v, (int, float)) else "value", json.dumps(v)))
@@ -354,7 +354,7 @@ def convert_scalar(typ, v, strict, where):
         else:
             if not (STRICT_INT_RE if strict else INT_RE).match(v.strip() if not strict else v):
                 if strict and INT_RE.match(v.strip()):
-                    raise invalid("Invalid value for %s (INT64): %s; the "
+                    raise invalid("Undocumented encoding of %s (INT64): %s; the "
                                   "documented form is digits with an optional "
                                   "'-'" % (where, json.dumps(v)))
                 raise invalid_query("Bad int64 value: %s" % v)
@@ -390,7 +390,7 @@ def convert_scalar(typ, v, strict, where):
             raw = v if strict else v.strip()
             if not (DEC_RE if strict else LOOSE_DEC_RE).match(raw):
                 if strict and LOOSE_DEC_RE.match(raw.strip()):
-                    raise invalid("Invalid value for %s (%s): %s; the documented "
+                    raise invalid("Undocumented encoding of %s (%s): %s; the documented "
                                   "form is a plain decimal string" % (where, typ, json.dumps(v)))
                 raise invalid_query("Invalid %s value: %s" % (typ, v))
         try:
@@ -410,7 +410,7 @@ def convert_scalar(typ, v, strict, where):
         t = parse_timestamp(v, strict)
         if t is None:
             if strict and parse_timestamp(v, False) is not None:
-                raise invalid("Invalid value for %s (TIMESTAMP): %s; the documented "
+                raise invalid("Undocumented encoding of %s (TIMESTAMP): %s; the documented "
                               "form is \"YYYY-MM-DD HH:MM:SS[.ffffff]+00:00\""
                               % (where, json.dumps(v)))
             raise invalid_query("Invalid timestamp: '%s'" % v)
@@ -428,7 +428,7 @@ def convert_scalar(typ, v, strict, where):
             return v
         if isinstance(v, str) and v.lower() in ("true", "false"):
             if strict and v not in ("true", "false"):
-                raise invalid("Invalid value for %s (BOOL): %s; the documented "
+                raise invalid("Undocumented encoding of %s (BOOL): %s; the documented "
                               "form is \"true\" or \"false\"" % (where, json.dumps(v)))
             return v.lower() == "true"
         raise invalid_query("Invalid BOOL value: %s" % json_token(v))
