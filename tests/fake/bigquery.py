@@ -151,7 +151,6 @@ import json
 import math
 import os
 import re
-import signal
 import socket
 import sqlite3
 import struct
@@ -162,6 +161,8 @@ import uuid
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote
+
+import fakeserve  # tests/fake/fakeserve.py
 
 MAX_BODY = 10485760
 REQUEST_ID_TTL = 15 * 60.0
@@ -2873,27 +2874,7 @@ def main(argv=None):
     Handler.app = app
     srv = Server(("127.0.0.1", 0), Handler)
     app.port = srv.server_address[1]
-    stop = threading.Event()
-
-    def on_signal(_sig, _frm):
-        stop.set()
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1},
-                          daemon=True)
-    th.start()
-    tmp = "%s.tmp.%d" % (a.port_file, os.getpid())
-    with open(tmp, "w") as f:
-        f.write("%d %d\n" % (os.getpid(), app.port))
-    os.replace(tmp, a.port_file)
-    deadline = time.monotonic() + a.max_seconds
-    while not stop.is_set():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        stop.wait(min(left, 0.5))
-    srv.shutdown()
-    srv.server_close()
+    fakeserve.serve(srv, a.port_file, a.max_seconds)
     with app.lock:
         app.store.db.close()
     return 0
