@@ -67,13 +67,25 @@ int
 ig_buf_printf(struct ig_buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
+	/* Format straight into the free space; measure first only when it is short. */
+	room = b->data != NULL ? b->size - b->len : 0;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		if (room)
+			b->data[b->len] = '\0';
 		return -1;
+	}
+	if ((size_t)n < room && (size_t)n <= b->cap - b->len) {
+		b->len += n;
+		return 0;
+	}
+	if (room)
+		b->data[b->len] = '\0';	/* undo the cut-off attempt */
 	if ((size_t)n > b->cap - b->len) {
 		errno = EMSGSIZE;
 		return -1;

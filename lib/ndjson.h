@@ -34,8 +34,7 @@ void	ig_ndjson_open_fp(struct ig_ndjson_in *in, FILE *fp, const char *name,
  * IG_NDJSON_ANY); 0 at end of input; -1 with *rec NULL and e filled,
  * IG_EX_DATAERR for a bad line (reading may continue: the line is
  * consumed and in->line holds it, cut at the cap) or IG_EX_IOERR when
- * the stream failed.  Blank lines are skipped.  A name repeated in an
- * object keeps its last value.
+ * the stream failed.  Blank lines are skipped.
  */
 #define IG_NDJSON_ANY	0x1
 int	ig_ndjson_next(struct ig_ndjson_in *in, int flags, json_t **rec,
