@@ -10,6 +10,22 @@
 #include "ts.h"
 #include "uuid.h"
 
+int
+ig_uuid_valid(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	}
+	return s[36] == '\0';
+}
+
 void
 ig_uuid_v4(char *buf)
 {

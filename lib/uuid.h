@@ -8,5 +8,7 @@
 
 /* Writes a new random UUID in its 36-character form into buf. */
 void	ig_uuid_v4(char *buf);
+/* Whether s is a UUID in its 36-character hexadecimal form (any version). */
+int	ig_uuid_valid(const char *s);
 
 #endif

@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 libcurl4-openssl-dev libjansson-dev libssl-dev
-python3 curl jq mandoc valgrind procps openssl nodejs"
+python3 curl jq mandoc valgrind procps openssl nodejs
+postgresql-15 libpq-dev"
 
 missing=
 for p in $PACKAGES; do
@@ -13,7 +14,14 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+# The end-to-end tests run PostgreSQL as this user (postgresql-common
+# creates it); its absence after the packages are in is an error.
+check_postgres_user() {
+	getent passwd postgres >/dev/null 2>&1 && return 0
+	echo "setup: the postgres user is missing (reinstall postgresql-common)" >&2
+	exit 1
+}
+[ -z "$missing" ] && { check_postgres_user; exit 0; }
 
 echo "setup: installing$missing" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,3 +38,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+check_postgres_user
