@@ -17,6 +17,14 @@ wipe(char **s)
 	}
 }
 
+/* Server notices ("relation already exists, skipping") are for debugging, not stderr. */
+static void
+on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	ig_logj(IG_LOG_DEBUG, json_pack("{ss}", "pg_notice", msg), "PostgreSQL notice");
+}
+
 static int
 connect_db(struct ig_pg *db, const char *app, struct ig_err *e)
 {
@@ -37,6 +45,7 @@ connect_db(struct ig_pg *db, const char *app, struct ig_err *e)
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL)
 		return ig_err_set(e, IG_EX_OSERR, "out of memory");
+	PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		ig_logj(IG_LOG_DEBUG, json_pack("{ss}", "pg_error",
 		    PQerrorMessage(db->conn)), "cannot connect to PostgreSQL");

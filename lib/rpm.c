@@ -123,7 +123,9 @@ check_date(const json_t *v, char *why, size_t size)
 
 	if (json_is_null(v))
 		return 0;
-	if (s == NULL || strlen(s) != 10 || ig_ts_parse(s, IG_TS_DATE_OK, &t, NULL) == -1)
+	/* Year 0000 parses as RFC 3339 but PostgreSQL has no year 0. */
+	if (s == NULL || strlen(s) != 10 || ig_ts_parse(s, IG_TS_DATE_OK, &t, NULL) == -1 ||
+	    strncmp(s, "0000", 4) == 0)
 		return bad(why, size, "due_date must be a date such as 2026-05-14");
 	return 0;
 }
@@ -448,6 +450,18 @@ ig_rpm_add(struct ig_pg *db, const char *week_id, struct ig_ndjson_in *in,
 		}
 		r = insert_item(db, week_id, item, created_by, out, e);
 		json_decref(item);
+		if (r == -1 && e->code == IG_EX_DATAERR) {
+			/* Refused by the database after passing our checks: same treatment. */
+			snprintf(le.text, sizeof(le.text), "%.150s:%lu: %.300s", in->name,
+			    in->lineno, e->text);
+			ig_err_clear(e);
+			bad_items++;
+			ig_logj(IG_LOG_ERROR, json_pack("{ss sI ss}", "file", in->name,
+			    "line", (json_int_t)in->lineno, "event", "item_invalid"),
+			    "%s", le.text);
+			ig_err_clear(&le);
+			continue;
+		}
 		if (r == -1)
 			return -1;
 		added++;

@@ -188,9 +188,15 @@ main(int argc, char *argv[])
 		fputs(usage_text, stderr);
 		return ig_tool_finish(&e);
 	}
-	if (created_by != NULL && (strlen(created_by) == 0 || strlen(created_by) > 200)) {
-		ig_err_set(&e, IG_EX_USAGE, "--created-by must be 1 to 200 bytes");
-		return ig_tool_finish(&e);
+	if (created_by != NULL) {
+		json_t *s = json_string(created_by);	/* NULL unless valid UTF-8 */
+
+		if (s == NULL || strlen(created_by) == 0 || strlen(created_by) > 200) {
+			json_decref(s);
+			ig_err_set(&e, IG_EX_USAGE, "--created-by must be 1 to 200 bytes of UTF-8");
+			return ig_tool_finish(&e);
+		}
+		json_decref(s);
 	}
 	if (connect_db(&db, argv[0], &e) == 0)
 		run(&db, argc, argv, created_by, &e);

@@ -1,11 +1,13 @@
 #!/bin/sh
 # 0101-man-examples.t: runs every example command of every manual page
 # (the "$ " lines of the EXAMPLES section, see man_examples.py) against the
-# fake Lightspeed R-Series server and the fake BigQuery (with the sales
-# table created), in one scratch folder, in page order.
+# fake Lightspeed R-Series server, the fake BigQuery (with the sales
+# table created) and a throwaway PostgreSQL (with the rpm-week tables
+# migrated), in one scratch folder, in page order.
 # An example passes when its command line exits 0 and logs no error.  A
 # page in section 1 must have at least one example.
 . "$IG_SRCDIR/tests/e2e/lib.sh"
+. "$IG_SRCDIR/tests/e2e/lib-pg.sh"
 
 pages=$(ls "$IG_SRCDIR"/man/*.[1-8] 2>/dev/null)
 : > "$TMP/all"
@@ -44,6 +46,9 @@ bq-merge --create-table < /dev/null > /dev/null 2> "$TMP/create.err" ||
     { echo "# bq-merge --create-table failed:"; diag "$TMP/create.err"; }
 start_fake ls lightspeed.py --sales 250
 ls_env r
+start_pg
+rpm-week migrate > /dev/null 2> "$TMP/migrate.err" ||
+    { echo "# rpm-week migrate failed:"; diag "$TMP/migrate.err"; }
 export INTEGRATION_NOW=2026-05-14T12:00:00Z
 mkdir "$TMP/scratch"
 cd "$TMP/scratch" || exit 1
