@@ -49,6 +49,9 @@ connect_db(struct ig_pg *db, const char *app, struct ig_err *e)
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		ig_logj(IG_LOG_DEBUG, json_pack("{ss}", "pg_error",
 		    PQerrorMessage(db->conn)), "cannot connect to PostgreSQL");
+		if (PQconnectionNeedsPassword(db->conn) || PQconnectionUsedPassword(db->conn))
+			return ig_err_set(e, IG_EX_CONFIG,
+			    "the database refused the credentials in DATABASE_URL");
 		return ig_err_set(e, IG_EX_TEMPFAIL,
 		    "the database is not reachable (is PostgreSQL running, and is DATABASE_URL right?); try again later");
 	}
