@@ -221,7 +221,7 @@ week_exists(struct ig_pg *db, const char *id, struct ig_err *e)
 		return -1;
 	n = PQntuples(r);
 	PQclear(r);
-	return n == 1 ? 0 : ig_err_set(e, IG_EX_NOINPUT, "no week has the id %s", id);
+	return n == 1 ? 0 : ig_err_set(e, IG_EX_NOINPUT, "week %s not found", id);
 }
 
 /* ---- commands ---- */
@@ -341,7 +341,7 @@ ig_rpm_show(struct ig_pg *db, const char *week_id, FILE *out, struct ig_err *e)
 	    1, p, "reading the week", e)) == NULL)
 		return -1;
 	rc = PQntuples(r) == 1 ? put_rows(r, out, e) :
-	    ig_err_set(e, IG_EX_NOINPUT, "no week has the id %s", week_id);
+	    ig_err_set(e, IG_EX_NOINPUT, "week %s not found", week_id);
 	PQclear(r);
 	return rc;
 }
@@ -520,7 +520,7 @@ ig_rpm_update(struct ig_pg *db, const char *item_id, const json_t *patch,
 	if (r == NULL)
 		return -1;
 	rc = PQntuples(r) == 1 ? put_rows(r, out, e) :
-	    ig_err_set(e, IG_EX_NOINPUT, "no item has the id %s", item_id);
+	    ig_err_set(e, IG_EX_NOINPUT, "item %s not found", item_id);
 	PQclear(r);
 	return rc;
 }
