@@ -47,8 +47,10 @@ trap 'exit 130' INT TERM
 
 if [ -z "${LIGHTSPEED_TOKEN:-}${LIGHTSPEED_PERSONAL_TOKEN:-}${LIGHTSPEED_CLIENT_ID:-}" ]; then
 	echo "sync: no LIGHTSPEED_TOKEN configured: using the bundled Lightspeed sandbox (tests/fake/lightspeed.py)" >&2
+	# Sales from 20 hours before the current hour: the same sales for every
+	# run within an hour, so running the job twice shows that nothing doubles.
 	sandbox lightspeed lightspeed.py --sales 600 --interval 120 \
-	    --start "$(date -u -d '20 hours ago' +%Y-%m-%dT%H:%M:%SZ)"
+	    --start "$(date -u -d "$(date -u +%Y-%m-%dT%H:00:00Z) -20 hours" +%Y-%m-%dT%H:%M:%SZ)"
 	export LIGHTSPEED_API_URL="http://127.0.0.1:$port"
 	export LIGHTSPEED_TOKEN=test-token
 	export LIGHTSPEED_API=r-series
@@ -58,7 +60,8 @@ adc=${CLOUDSDK_CONFIG:-${HOME:-/nonexistent}/.config/gcloud}/application_default
 if [ -z "${GOOGLE_APPLICATION_CREDENTIALS:-}${BIGQUERY_EMULATOR_HOST:-}${BIGQUERY_API_URL:-}" ] &&
     [ ! -r "$adc" ]; then
 	echo "sync: no Google credentials configured: using the bundled BigQuery sandbox (tests/fake/bigquery.py)" >&2
-	sandbox bigquery bigquery.py --project sandbox --no-auth
+	# The table lives in build/ between runs, as a real one would.
+	sandbox bigquery bigquery.py --project sandbox --no-auth --db build/sandbox-bigquery.sqlite
 	export BIGQUERY_EMULATOR_HOST="http://127.0.0.1:$port"
 	export GCP_PROJECT_ID="${GCP_PROJECT_ID:-sandbox}"
 fi
