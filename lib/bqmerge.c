@@ -240,20 +240,31 @@ reject(struct ig_bqm *m, size_t file, unsigned long lineno, const char *raw,
 	return 0;
 }
 
-/* Appends a JSON scalar's encoding: {"value":X}. */
+/*
+ * Appends {"value":"..."} for a checked string (or null).  ig_row_check
+ * refused control characters, so only '"' and '\\' need escaping; the
+ * rest is valid UTF-8 copied as it is.
+ */
 static int
 put_value(struct ig_buf *b, const json_t *v)
 {
-	char tmp[3 * IG_ROW_TEXT_MAX + 16];
-	size_t n;
+	char tmp[2 * IG_ROW_TEXT_MAX + 16];
+	const char *s;
+	size_t i, n, k = 0;
 
 	if (json_is_null(v))
 		return ig_buf_addstr(b, "{\"value\":null}");
-	n = json_dumpb(v, tmp, sizeof(tmp), JSON_ENCODE_ANY);
-	if (n == 0 || n > sizeof(tmp))
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (s == NULL || n > IG_ROW_TEXT_MAX)
 		return -1;
-	return ig_buf_addstr(b, "{\"value\":") | ig_buf_add(b, tmp, n) |
-	    ig_buf_addstr(b, "}");
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			tmp[k++] = '\\';
+		tmp[k++] = s[i];
+	}
+	return ig_buf_addstr(b, "{\"value\":\"") | ig_buf_add(b, tmp, k) |
+	    ig_buf_addstr(b, "\"}");
 }
 
 /* A NUMERIC value: at most 9 decimals, no exponent. */
