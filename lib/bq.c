@@ -6,7 +6,6 @@
  * renewal) and refused data (the caller bisects).
  */
 #include <ctype.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,18 +17,11 @@
 #include "log.h"
 #include "ts.h"
 #include "uuid.h"
+#include "str.h"
 
 #define GOOGLE_ROOT	"https://bigquery.googleapis.com"
 #define MAX_ATTEMPTS	6
 #define MAX_POLLS	720	/* getQueryResults waits up to 10 s each: two hours */
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
 
 static int
 set_default(char **dst, const char *v)
@@ -42,17 +34,17 @@ set_default(char **dst, const char *v)
 int
 ig_bq_config_env(struct ig_bq_config *c, struct ig_err *e)
 {
-	const char *emu = env("BIGQUERY_EMULATOR_HOST"), *api = env("BIGQUERY_API_URL");
+	const char *emu = ig_str_env("BIGQUERY_EMULATOR_HOST"), *api = ig_str_env("BIGQUERY_API_URL");
 	const char *root = emu ? emu : api ? api : GOOGLE_ROOT;
 	size_t n;
 
-	if (set_default(&c->project, env("GCP_PROJECT_ID")) == -1 ||
-	    set_default(&c->project, env("GOOGLE_CLOUD_PROJECT")) == -1 ||
-	    set_default(&c->dataset, env("BIGQUERY_DATASET")) == -1 ||
+	if (set_default(&c->project, ig_str_env("GCP_PROJECT_ID")) == -1 ||
+	    set_default(&c->project, ig_str_env("GOOGLE_CLOUD_PROJECT")) == -1 ||
+	    set_default(&c->dataset, ig_str_env("BIGQUERY_DATASET")) == -1 ||
 	    set_default(&c->dataset, "livhana_prod") == -1 ||
-	    set_default(&c->table, env("BIGQUERY_TABLE")) == -1 ||
+	    set_default(&c->table, ig_str_env("BIGQUERY_TABLE")) == -1 ||
 	    set_default(&c->table, "sales") == -1 ||
-	    set_default(&c->location, env("BIGQUERY_LOCATION")) == -1 ||
+	    set_default(&c->location, ig_str_env("BIGQUERY_LOCATION")) == -1 ||
 	    set_default(&c->location, "US") == -1 ||
 	    (c->root = strdup(root)) == NULL)
 		return ig_err_errno(e, IG_EX_OSERR, "cannot load configuration");
@@ -269,19 +261,16 @@ fatal(long status, const char *reason, const char *msg, struct ig_err *e)
 static void
 backoff(int attempt, const char *why)
 {
-	struct timespec ts;
-	double cap = fmin(32.0, pow(2, attempt - 1)), s;
-
 	uint32_t v;
+	double s;
 
 	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
 		v = (uint32_t)time(NULL);
-	s = cap * ((double)v / 4294967296.0);	/* full jitter */
+	/* Google's advice for BigQuery: 1 s, doubling, at most 32 s; full jitter. */
+	s = ig_http_backoff(attempt, 1000, 32000, (double)v / 4294967296.0);
 	ig_logj(IG_LOG_WARNING, json_pack("{si sf}", "attempt", attempt, "wait_s", s),
 	    "BigQuery: %s, retrying in %.2f s", why, s);
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
+	ig_ts_sleep(s);
 }
 
 static void

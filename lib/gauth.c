@@ -15,19 +15,10 @@
 #include "gauth.h"
 #include "http.h"
 #include "log.h"
+#include "str.h"
 
 #define DEFAULT_TOKEN_URI	"https://oauth2.googleapis.com/token"
 #define METADATA_PATH	"/computeMetadata/v1/instance/service-accounts/default/token"
-
-static void
-wipe(char **s)
-{
-	if (*s != NULL) {
-		explicit_bzero(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
 
 void
 ig_gauth_release(struct ig_gauth *g)
@@ -38,7 +29,7 @@ ig_gauth_release(struct ig_gauth *g)
 	size_t i;
 
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		wipe(s[i]);
+		ig_str_wipe(s[i]);
 	EVP_PKEY_free(g->key);	/* OpenSSL clears key material on free */
 	g->key = NULL;
 	g->expires_at = 0;
@@ -138,14 +129,6 @@ out:
 	return r;
 }
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 int
 ig_gauth_init(struct ig_gauth *g, struct ig_err *e)
 {
@@ -154,12 +137,12 @@ ig_gauth_init(struct ig_gauth *g, struct ig_err *e)
 	int n;
 
 	memset(g, 0, sizeof(*g));
-	if ((v = env("GOOGLE_APPLICATION_CREDENTIALS")) != NULL)
+	if ((v = ig_str_env("GOOGLE_APPLICATION_CREDENTIALS")) != NULL)
 		return ig_gauth_load_file(g, v, e) == -1 ?
 		    (ig_gauth_release(g), -1) : 0;
-	if ((v = env("CLOUDSDK_CONFIG")) != NULL)
+	if ((v = ig_str_env("CLOUDSDK_CONFIG")) != NULL)
 		n = snprintf(path, sizeof(path), "%s/application_default_credentials.json", v);
-	else if ((v = env("HOME")) != NULL)
+	else if ((v = ig_str_env("HOME")) != NULL)
 		n = snprintf(path, sizeof(path), "%s/.config/gcloud/application_default_credentials.json", v);
 	else
 		n = -1;
@@ -167,7 +150,7 @@ ig_gauth_init(struct ig_gauth *g, struct ig_err *e)
 		return ig_gauth_load_file(g, path, e) == -1 ?
 		    (ig_gauth_release(g), -1) : 0;
 	g->kind = IG_GAUTH_METADATA;
-	v = env("GCE_METADATA_HOST");
+	v = ig_str_env("GCE_METADATA_HOST");
 	g->metadata_default = v == NULL;
 	n = snprintf(path, sizeof(path), "http://%s" METADATA_PATH,
 	    v != NULL ? v : "metadata.google.internal");
@@ -317,7 +300,7 @@ take_token(struct ig_gauth *g, const struct ig_http_resp *resp, struct ig_err *e
 		return ig_err_set(e, IG_EX_PROTOCOL, "token answer from '%s' holds no access_token",
 		    g->source);
 	}
-	wipe(&g->access_token);
+	ig_str_wipe(&g->access_token);
 	if ((g->access_token = strdup(tok)) == NULL) {
 		json_decref(o);
 		return ig_err_errno(e, IG_EX_OSERR, "cannot keep the token");

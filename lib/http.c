@@ -18,6 +18,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "ts.h"
 
 struct ig_http {
 	CURL			*curl;
@@ -178,19 +179,6 @@ uniform(struct ig_http *h)
 	h->rng ^= h->rng << 25;
 	h->rng ^= h->rng >> 27;
 	return (double)((h->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
-static void
-nap(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 static size_t
@@ -369,7 +357,7 @@ ig_http_do(struct ig_http *h, const struct ig_http_req *req,
 	describe(req, what, sizeof(what));
 	for (n = 1;; n++) {
 		if (h->pace != NULL && (wait = h->pace(h->ctx)) > 0) {
-			nap(wait);
+			ig_ts_sleep(wait);
 			h->stats.pace_wait_s += wait;
 		}
 		rc = attempt(h, req, resp);
@@ -407,7 +395,7 @@ ig_http_do(struct ig_http *h, const struct ig_http_req *req,
 		ig_logj(IG_LOG_WARNING, json_pack("{si si sf}", "attempt", n,
 		    "status", (int)resp->status, "wait_s", wait),
 		    "%s: %s, retrying in %.2f s", what, why, wait);
-		nap(wait);
+		ig_ts_sleep(wait);
 		h->stats.retries++;
 		h->stats.retry_wait_s += wait;
 	}

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "ls_run.h"
+#include "str.h"
 
 #define R_BASE		"https://api.lightspeedapp.com"
 #define R_OAUTH		"https://cloud.lightspeedapp.com/auth/oauth/token"
@@ -19,18 +20,10 @@ ig_ls_series_name(enum ig_ls_series s)
 	return s == IG_LS_XSERIES ? "x-series" : "r-series";
 }
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 static int
 dup_env(char **dst, const char *name, int secret)
 {
-	const char *v = env(name);
+	const char *v = ig_str_env(name);
 
 	*dst = NULL;
 	if (v == NULL)
@@ -82,7 +75,7 @@ load_strings(struct ig_ls_config *c)
 static int
 choose_series(struct ig_ls_config *c, const char *prefix, struct ig_err *e)
 {
-	const char *api = env("LIGHTSPEED_API");
+	const char *api = ig_str_env("LIGHTSPEED_API");
 
 	if (api == NULL)
 		c->series = (c->token != NULL && strncmp(c->token, "lsxs_", 5) == 0) ||
@@ -100,7 +93,7 @@ choose_series(struct ig_ls_config *c, const char *prefix, struct ig_err *e)
 static int
 base_url(struct ig_ls_config *c, const char *prefix, struct ig_err *e)
 {
-	const char *url = env("LIGHTSPEED_API_URL");
+	const char *url = ig_str_env("LIGHTSPEED_API_URL");
 	char buf[512];
 	size_t n;
 
@@ -156,7 +149,7 @@ check_credentials(struct ig_ls_config *c, struct ig_err *e)
 int
 ig_ls_config_env(struct ig_ls_config *c, struct ig_err *e)
 {
-	const char *prefix = env("LIGHTSPEED_DOMAIN_PREFIX"), *w;
+	const char *prefix = ig_str_env("LIGHTSPEED_DOMAIN_PREFIX"), *w;
 	char *end;
 
 	memset(c, 0, sizeof(*c));
@@ -166,7 +159,7 @@ ig_ls_config_env(struct ig_ls_config *c, struct ig_err *e)
 	if (prefix != NULL && (!all(prefix, "-") || strlen(prefix) > 63))
 		return ig_err_set(e, IG_EX_CONFIG,
 		    "LIGHTSPEED_DOMAIN_PREFIX must be letters, digits and '-' only (the NAME of NAME.retail.lightspeed.app)");
-	if ((w = env("INTEGRATION_LS_WINDOW")) != NULL) {
+	if ((w = ig_str_env("INTEGRATION_LS_WINDOW")) != NULL) {
 		c->window_s = strtod(w, &end);
 		if (*end != '\0' || !(c->window_s > 0 && c->window_s <= 3600))
 			return ig_err_set(e, IG_EX_CONFIG,
@@ -184,12 +177,8 @@ ig_ls_config_release(struct ig_ls_config *c)
 	    &c->client_secret, &c->refresh_token, &c->token_file, &c->oauth_url };
 	size_t i;
 
-	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		if (*s[i] != NULL)
-			explicit_bzero(*s[i], strlen(*s[i]));
-		free(*s[i]);
-		*s[i] = NULL;
-	}
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		ig_str_wipe(s[i]);
 }
 
 /* The message of an error answer, when it has one (borrowed from doc). */

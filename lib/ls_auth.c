@@ -18,15 +18,7 @@
 
 #include "log.h"
 #include "ls_auth.h"
-
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
+#include "str.h"
 
 static int
 set_token(char **dst, const char *v)
@@ -35,7 +27,7 @@ set_token(char **dst, const char *v)
 
 	if (v != NULL && (c = strdup(v)) == NULL)
 		return -1;
-	wipe_free(*dst);
+	ig_str_wipe(dst);
 	*dst = c;
 	ig_log_secret(v);
 	return 0;
@@ -95,9 +87,8 @@ ig_ls_auth_init(struct ig_ls_auth *a, const struct ig_ls_config *c,
 void
 ig_ls_auth_release(struct ig_ls_auth *a)
 {
-	wipe_free(a->access);
-	wipe_free(a->refresh);
-	a->access = a->refresh = NULL;
+	ig_str_wipe(&a->access);
+	ig_str_wipe(&a->refresh);
 }
 
 int

@@ -6,16 +6,7 @@
 
 #include "log.h"
 #include "pg.h"
-
-static void
-wipe(char **s)
-{
-	if (*s != NULL) {
-		explicit_bzero(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
+#include "str.h"
 
 /* Server notices ("relation already exists, skipping") are for debugging, not stderr. */
 static void
@@ -88,7 +79,7 @@ ig_pg_close(struct ig_pg *db)
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->conn = NULL;
-	wipe(&db->conninfo);
+	ig_str_wipe(&db->conninfo);
 }
 
 int

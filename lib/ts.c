@@ -3,6 +3,7 @@
  * time-zone state (timegm and TZ are not needed), and the pinnable clock.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,19 @@ ig_ts_now(ig_ts *out, struct ig_err *e)
 	}
 	*out = ig_ts_wall();
 	return 0;
+}
+
+void
+ig_ts_sleep(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }
 
 double

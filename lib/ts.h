@@ -45,6 +45,8 @@ ig_ts	ig_ts_wall(void);
 
 /* Seconds on a monotonic clock, for pacing and timeouts. */
 double	ig_ts_mono(void);
+/* Sleeps s seconds (fractions too), going on after a signal. */
+void	ig_ts_sleep(double s);
 
 /* Days since the epoch of a civil date, and back (Howard Hinnant's algorithms). */
 int64_t	ig_ts_days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "ndjson.h"
@@ -60,10 +59,7 @@ is_read(const char *cmd)
 static void
 pause_before(int i)
 {
-	struct timespec ts = { i > 1, i == 1 ? 500000000 : 0 };
-
-	if (i > 0)
-		nanosleep(&ts, NULL);
+	ig_ts_sleep(i == 0 ? 0 : i == 1 ? 0.5 : 1.0);
 }
 
 /* Connects; a read command tries again while the database is unavailable. */
